@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Configure and build a kernel, its uAPI headers and the iommu kselftests
+# (static) for one architecture, out of tree.
+# usage: scripts/build-kernel.sh ARCH [TREE [OUT]]
+#   ARCH  x86_64 or arm64
+#   TREE  kernel work tree (default build/linux)
+#   OUT   build directory (default build/out/ARCH)
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 1 ] || die "usage: $0 ARCH [TREE [OUT]]"
+arch=$1
+tree=$(realpath "${2:-$BUILD/linux}")
+out=${3:-$BUILD/out/$arch}
+arch_setup "$arch"
+[ -f "$tree/Makefile" ] || die "$tree is not a kernel tree; run 'make tree' first"
+mkdir -p "$out"
+out=$(realpath "$out")
+name=$(basename "$out")
+log=$LOGS/build-$name.log
+jobs=$(nproc)
+
+export CCACHE_BASEDIR=$tree
+kmake() {
+	make -C "$tree" O="$out" ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE" \
+		CC="ccache ${CROSS_COMPILE}gcc" HOSTCC="ccache gcc" "$@"
+}
+
+# 1. Configuration: the fragments merged onto allnoconfig, then checked.
+frags=("$TOP/configs/common.config" "$TOP/configs/$arch.config")
+cat "${frags[@]}" >"$out/fragment.config"
+if ! cmp -s "$out/fragment.config" "$out/fragment.config.used" || [ ! -f "$out/.config" ]; then
+	status "configure $arch ($name)"
+	run_logged "$LOGS/config-$name.log" \
+		kmake KCONFIG_ALLCONFIG="$out/fragment.config" allnoconfig
+	run_logged "$LOGS/config-$name.log.olddefconfig" kmake olddefconfig
+	cp "$out/fragment.config" "$out/fragment.config.used"
+fi
+bad=0
+while IFS= read -r line; do
+	case "$line" in
+	CONFIG_*=n)
+		opt=${line%%=*}
+		if grep -q "^$opt=" "$out/.config"; then
+			echo "error: $opt must be unset but is $(grep "^$opt=" "$out/.config")" >&2
+			bad=1
+		fi ;;
+	CONFIG_*=*)
+		if ! grep -qxF "$line" "$out/.config"; then
+			opt=${line%%=*}
+			have=$(grep -E "^$opt=|^# $opt is not set" "$out/.config" || echo "absent")
+			echo "error: the config asks for $line, but olddefconfig gave: $have (a dependency is missing)" >&2
+			bad=1
+		fi ;;
+	esac
+done <"$out/fragment.config"
+if [ $bad -ne 0 ]; then
+	rm -f "$out/fragment.config.used"
+	die "configuration of $arch dropped options (see above); fix configs/"
+fi
+
+# 2. The kernel.
+status "build $arch kernel ($name, -j$jobs, log $log)"
+run_logged "$log" kmake -j"$jobs" all
+cp "$out/$IMAGE" "$out/kernel-image"
+
+# 3. W=1 on every C file of the kernel that the series changes.
+changed=$(git -C "$tree" diff --name-only base..HEAD -- '*.c' 2>/dev/null | grep -v '^tools/\|^samples/\|^scripts/' || true)
+w1=()
+for f in $changed; do
+	[ -f "$out/${f%.c}.o" ] && w1+=("${f%.c}.o")
+done
+if [ ${#w1[@]} -gt 0 ]; then
+	status "W=1 build of ${#w1[@]} changed files ($arch)"
+	for o in "${w1[@]}"; do rm -f "$out/$o"; done
+	run_logged "$LOGS/build-$name-w1.log" kmake -j"$jobs" W=1 "${w1[@]}"
+	if grep -E 'warning:' "$LOGS/build-$name-w1.log" >&2; then
+		die "W=1 warnings in files the series changes; see $LOGS/build-$name-w1.log"
+	fi
+fi
+
+# 4. uAPI headers and the iommu kselftests, static.
+status "build $arch uAPI headers and iommu kselftests"
+run_logged "$LOGS/headers-$name.log" kmake headers
+rm -rf "$out/kselftest"; mkdir -p "$out/kselftest/iommu"
+run_logged "$LOGS/kselftest-$name.log" \
+	make -C "$tree/tools/testing/selftests/iommu" OUTPUT="$out/kselftest/iommu" \
+		ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE" CC="${CROSS_COMPILE}gcc" \
+		KHDR_INCLUDES="-isystem $out/usr/include" LDFLAGS=-static
+if grep -E 'warning:' "$LOGS/kselftest-$name.log" >&2; then
+	die "warnings building the iommu kselftests; see $LOGS/kselftest-$name.log"
+fi
+status "built $arch: $out/kernel-image"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# Boot a built kernel and initramfs in QEMU with one of the test machine
+# profiles below; the serial console goes to build/logs/vm-PROFILE.log.
+# usage: scripts/run-vm.sh PROFILE [OUT]
+#   PROFILE  x86_64-mock   q35, no emulated IOMMU: KUnit + iommufd kselftests
+#            x86_64-vtd    q35 + intel-iommu + edu: the edu DMA tests
+#            x86_64-demo   as x86_64-vtd, running the edu demo (narrated)
+#            arm64-smmuv3  virt with SMMUv3 + edu: KUnit, kselftests, edu
+#   OUT      build directory of that architecture (default build/out/ARCH)
+# Environment: VM_TIMEOUT (seconds, default 600), KVM=1 to try KVM first
+# (probed with a real boot; TCG is used when it fails), VM_APPEND (extra
+# kernel command line).
+# Exit status: 0 when QEMU ran to the end, 124 on timeout.
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+[ $# -ge 1 ] || die "usage: $0 PROFILE [OUT]"
+profile=$1
+arch=${profile%%-*}
+arch_setup "$arch"
+out=$(realpath "${2:-$BUILD/out/$arch}")
+log=$LOGS/vm-$profile.log
+timeout=${VM_TIMEOUT:-600}
+[ -f "$out/kernel-image" ] && [ -f "$out/initramfs.cpio.gz" ] ||
+	die "$out has no kernel-image or initramfs; build them first"
+
+append="panic=-1 oops=panic harness.name=$profile"
+case "$profile" in
+x86_64-mock)
+	machine=(-M q35)
+	append+=" harness.tests=kselftest" ;;
+x86_64-vtd|x86_64-demo)
+	machine=(-M q35 -device intel-iommu,intremap=on -device edu)
+	append+=" kunit.enable=0"
+	[ "$profile" = x86_64-demo ] && append+=" harness.tests=demo" ||
+		append+=" harness.tests=edu" ;;
+arm64-smmuv3)
+	machine=(-M virt,iommu=smmuv3 -device edu)
+	append+=" harness.tests=kselftest,edu" ;;
+*) die "unknown profile '$profile'" ;;
+esac
+case "$arch" in
+x86_64) qemu=qemu-system-x86_64; console=ttyS0; tcg_cpu=(-cpu max) ;;
+arm64)  qemu=qemu-system-aarch64; console=ttyAMA0; tcg_cpu=(-cpu max,pauth-impdef=on) ;;
+esac
+
+boot() {
+	local accel=$1; shift
+	rm -f "$log"
+	timeout -k 10 "$timeout" "$qemu" -nodefaults -no-user-config -no-reboot \
+		-display none -monitor none -serial "file:$log" \
+		"${machine[@]}" -accel "$accel" "$@" -smp 1 -m 2G \
+		-kernel "$out/kernel-image" -initrd "$out/initramfs.cpio.gz" \
+		-append "console=$console $append ${VM_APPEND:-}" \
+		</dev/null >"$LOGS/qemu-$profile.log" 2>&1
+}
+
+status "boot $profile (log $log)"
+if [ "${KVM:-}" = 1 ] && [ -w /dev/kvm ]; then
+	rc=0; boot kvm -cpu host || rc=$?
+	if [ $rc -eq 0 ] && grep -q '^### HARNESS BEGIN' "$log"; then
+		exit 0
+	fi
+	status "KVM boot did not reach /init (rc $rc); using TCG"
+fi
+rc=0; boot tcg "${tcg_cpu[@]}" || rc=$?
+if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
+	status "VM $profile timed out after ${timeout}s"
+	exit 124
+fi
+if [ $rc -ne 0 ]; then
+	status "QEMU exited with $rc; see $LOGS/qemu-$profile.log"
+	cat "$LOGS/qemu-$profile.log" >&2
+fi
+exit $rc
