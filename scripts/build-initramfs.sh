@@ -9,7 +9,7 @@ set -euo pipefail
 [ $# -ge 1 ] || die "usage: $0 ARCH [TREE [OUT]]"
 arch=$1
 tree=$(realpath "${2:-$BUILD/linux}")
-out=$(realpath "${3:-$BUILD/out/$arch}")
+out=$(realpath "${3:-$BUILD/$arch}")
 arch_setup "$arch"
 gen=$out/usr/gen_init_cpio
 [ -x "$gen" ] || die "$gen is missing; build the kernel first (scripts/build-kernel.sh $arch)"

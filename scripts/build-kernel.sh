@@ -4,14 +4,14 @@
 # usage: scripts/build-kernel.sh ARCH [TREE [OUT]]
 #   ARCH  x86_64 or arm64
 #   TREE  kernel work tree (default build/linux)
-#   OUT   build directory (default build/out/ARCH)
+#   OUT   build directory (default build/ARCH)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 [ $# -ge 1 ] || die "usage: $0 ARCH [TREE [OUT]]"
 arch=$1
 tree=$(realpath "${2:-$BUILD/linux}")
-out=${3:-$BUILD/out/$arch}
+out=${3:-$BUILD/$arch}
 arch_setup "$arch"
 [ -f "$tree/Makefile" ] || die "$tree is not a kernel tree; run 'make tree' first"
 mkdir -p "$out"
@@ -20,7 +20,9 @@ name=$(basename "$out")
 log=$LOGS/build-$name.log
 jobs=$(nproc)
 
-export CCACHE_BASEDIR=$tree
+# Relative to the build directory, so build/linux with build/ARCH and
+# build/check/linux with build/check/ARCH share cache entries.
+export CCACHE_BASEDIR=$BUILD
 kmake() {
 	make -C "$tree" O="$out" ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE" \
 		CC="ccache ${CROSS_COMPILE}gcc" HOSTCC="ccache gcc" "$@"

@@ -6,7 +6,7 @@
 #            x86_64-vtd    q35 + intel-iommu + edu: the edu DMA tests
 #            x86_64-demo   as x86_64-vtd, running the edu demo (narrated)
 #            arm64-smmuv3  virt with SMMUv3 + edu: KUnit, kselftests, edu
-#   OUT      build directory of that architecture (default build/out/ARCH)
+#   OUT      build directory of that architecture (default build/ARCH)
 # Environment: VM_TIMEOUT (seconds, default 600), KVM=1 to try KVM first
 # (probed with a real boot; TCG is used when it fails), VM_APPEND (extra
 # kernel command line).
@@ -18,7 +18,7 @@ set -euo pipefail
 profile=$1
 arch=${profile%%-*}
 arch_setup "$arch"
-out=$(realpath "${2:-$BUILD/out/$arch}")
+out=$(realpath "${2:-$BUILD/$arch}")
 log=$LOGS/vm-$profile.log
 timeout=${VM_TIMEOUT:-600}
 [ -f "$out/kernel-image" ] && [ -f "$out/initramfs.cpio.gz" ] ||

@@ -1,0 +1,44 @@
+# iommufd fault delivery for Linux 6.12: the front door.
+# Each target is one script under scripts/; `make help` lists them.
+
+.PHONY: help check demo tree export build boot checkpatch clean distclean
+
+ARCH ?= x86_64
+PROFILE ?= $(if $(filter arm64,$(ARCH)),arm64-smmuv3,x86_64-mock)
+
+help:
+	@echo "make check       the series applies, checkpatch, both builds, all tests in QEMU"
+	@echo "make demo        boot x86_64 with VT-d + edu and show a DMA fault"
+	@echo "make tree        build/linux: the base plus patches/series as commits"
+	@echo "make export      patches/ from build/linux (base..HEAD)"
+	@echo "make build       build the work tree for ARCH=$(ARCH) (x86_64|arm64)"
+	@echo "make boot        build/ARCH in QEMU, PROFILE=$(PROFILE), with the report"
+	@echo "make checkpatch  checkpatch --strict on every patch"
+	@echo "make clean       remove build/ (keeps ~/.cache/iommufd-series)"
+
+check:
+	@scripts/check.sh
+
+demo:
+	@scripts/demo.sh
+
+tree:
+	@scripts/make-tree.sh
+
+export:
+	@scripts/export.sh
+
+build:
+	@scripts/build-kernel.sh $(ARCH)
+	@scripts/build-initramfs.sh $(ARCH)
+
+boot:
+	@scripts/run-vm.sh $(PROFILE) build/$(ARCH) || true
+	@python3 scripts/report.py --log build/logs/vm-$(PROFILE).log --tree build/linux \
+		$(if $(filter x86_64-vtd x86_64-demo,$(PROFILE)),,--kunit)
+
+checkpatch:
+	@scripts/checkpatch.sh
+
+clean:
+	rm -rf build

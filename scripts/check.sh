@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Everything a maintainer runs on the series: it applies to the base,
+# checkpatch --strict, the x86_64 and arm64 builds, and the tests in QEMU
+# (KUnit, iommufd kselftests, edu DMA through the emulated IOMMU).  Ends with
+# one line "N passed, N failed, N skipped"; exits 1 on any failure.
+# usage: scripts/check.sh
+# Environment: ARCHES (default "x86_64 arm64"), VM_TIMEOUT, KVM=1.
+set -uo pipefail
+. "$(dirname "$0")/lib.sh"
+
+tree=$BUILD/check/linux
+arches=${ARCHES:-x86_64 arm64}
+passed=0 failed=0 skipped=0
+start=$(date +%s)
+
+gate() {	# gate NAME CMD...: one pass/fail item
+	local name=$1; shift
+	if "$@"; then
+		echo "ok $name"; passed=$((passed + 1)); return 0
+	fi
+	echo "not ok $name"; failed=$((failed + 1)); return 1
+}
+
+finish() {
+	echo "check took $(( $(date +%s) - start ))s; logs in $LOGS"
+	echo "$passed passed, $failed failed, $skipped skipped"
+	[ "$failed" -eq 0 ]
+	exit
+}
+
+"$TOP/scripts/deps.sh" || die "could not install the packages the harness needs"
+gate "series applies to the base" env FORCE=1 "$TOP/scripts/make-tree.sh" "$tree" || finish
+
+status "checkpatch --strict"
+while read -r line; do
+	echo "$line"
+	case "$line" in
+	"ok "*) passed=$((passed + 1)) ;;
+	"not ok "*) failed=$((failed + 1)) ;;
+	esac
+done < <("$TOP/scripts/checkpatch.sh" "$tree")
+
+for arch in $arches; do
+	out=$BUILD/check/$arch
+	if ! gate "build $arch" "$TOP/scripts/build-kernel.sh" "$arch" "$tree" "$out" ||
+	   ! gate "initramfs $arch" "$TOP/scripts/build-initramfs.sh" "$arch" "$tree" "$out"; then
+		continue
+	fi
+	case "$arch" in
+	x86_64) profiles="x86_64-mock:kunit:iommufd,iommufd_fail_nth x86_64-vtd::edu_dma" ;;
+	arm64)  profiles="arm64-smmuv3:kunit:iommufd,iommufd_fail_nth,edu_dma" ;;
+	esac
+	for p in $profiles; do
+		IFS=: read -r profile kunit expect <<<"$p"
+		"$TOP/scripts/run-vm.sh" "$profile" "$out" || true
+		counts=$LOGS/counts-$profile
+		rm -f "$counts"
+		python3 "$TOP/scripts/report.py" --log "$LOGS/vm-$profile.log" --tree "$tree" \
+			${kunit:+--kunit} --expect "$expect" --counts "$counts"
+		if [ -f "$counts" ]; then
+			read -r p f s <"$counts"
+			passed=$((passed + p)); failed=$((failed + f)); skipped=$((skipped + s))
+		else
+			echo "not ok report $profile"; failed=$((failed + 1))
+		fi
+	done
+done
+finish

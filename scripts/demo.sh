@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Build the x86_64 kernel of the work tree, boot it in QEMU with an emulated
+# VT-d and the edu device, and run guest/edu_dma -v: a user program that
+# attaches edu through the vfio cdev and iommufd and points its DMA at a
+# mapped and at an unmapped IOVA.  Prints what the program saw.
+# usage: scripts/demo.sh
+set -euo pipefail
+. "$(dirname "$0")/lib.sh"
+
+"$TOP/scripts/deps.sh"
+if [ ! -d "$BUILD/linux/.git" ]; then
+	"$TOP/scripts/make-tree.sh"
+else
+	status "using the work tree build/linux as it is ($(git -C "$BUILD/linux" rev-list --count base..HEAD) commits on the base)"
+fi
+"$TOP/scripts/build-kernel.sh" x86_64
+"$TOP/scripts/build-initramfs.sh" x86_64
+"$TOP/scripts/run-vm.sh" x86_64-demo || true
+
+log=$LOGS/vm-x86_64-demo.log
+echo
+echo "---- what the program in the guest printed ----"
+sed -n '/^### TAP BEGIN edu_demo$/,/^### TAP END/p' "$log" | sed '1d;$d' |
+	grep -v '^TAP version\|^1\.\.' | sed 's/^# //'
+echo "---- the IOMMU driver's lines in the guest's kernel log ----"
+grep -E 'DMAR: \[DMA|DMAR: DRHD' "$log" | sed 's/^\[ *[0-9.]*\] //' || echo "(none)"
+echo "-----------------------------------------------"
+python3 "$TOP/scripts/report.py" --log "$log" --tree "$BUILD/linux" --expect edu_demo
