@@ -53,6 +53,7 @@ dir /tmp 1777 0 0
 dir /bin 0755 0 0
 file /init $TOP/guest/init 0755 0 0
 file /bin/busybox $busybox 0755 0 0
+slink /bin/sh busybox 0777 0 0
 file /bin/iommufd $ks/iommufd 0755 0 0
 file /bin/iommufd_fail_nth $ks/iommufd_fail_nth 0755 0 0
 file /bin/edu_dma $out/guest/edu_dma 0755 0 0

@@ -52,8 +52,8 @@ def kunit_results(log, tree):
     """Per-suite Counts and failure names from the tree's KUnit parser."""
     kunit = os.path.join(tree, 'tools/testing/kunit/kunit.py')
     with tempfile.NamedTemporaryFile(suffix='.json') as js:
-        proc = subprocess.run([sys.executable, kunit, 'parse', '--json',
-                               js.name, log], capture_output=True, text=True)
+        proc = subprocess.run([sys.executable, kunit, 'parse',
+                               f'--json={js.name}', os.path.abspath(log)], capture_output=True, text=True)
         text = proc.stdout + proc.stderr
         try:
             with open(js.name) as f:
