@@ -140,9 +140,6 @@ def tap_results(body, rc):
     if rc not in (0, 4) and not c.failed:
         failures.append(f'exit status {rc} with no failing test')
         c.failed += 1
-    if rc == 4 and c.passed:
-        failures.append('exit status 4 (skip) although tests passed')
-        c.failed += 1
     return c, failures, notes
 
 

@@ -35,7 +35,7 @@ x86_64-vtd|x86_64-demo)
 	[ "$profile" = x86_64-demo ] && append+=" harness.tests=demo" ||
 		append+=" harness.tests=edu" ;;
 arm64-smmuv3)
-	machine=(-M virt,iommu=smmuv3 -device edu)
+	machine=(-M virt,gic-version=3,its=on,iommu=smmuv3 -device edu)
 	append+=" harness.tests=kselftest,edu" ;;
 *) die "unknown profile '$profile'" ;;
 esac
