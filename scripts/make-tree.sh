@@ -55,10 +55,10 @@ git -C "$dir" config user.email "${GIT_AUTHOR_EMAIL:-developer@localhost}"
 if [ ${#patches[@]} -gt 0 ]; then
 	status "applying ${#patches[@]} patches"
 	if ! git -C "$dir" am --keep-cr "${patches[@]}" >"$log" 2>&1; then
-		failed=$(git -C "$dir" am --show-current-patch=raw 2>/dev/null |
-			 sed -n 's/^Subject: //p' | head -n 1)
+		n=$(sed -n 's/^Patch failed at \([0-9]*\) .*/\1/p' "$log" | head -n 1)
+		failed=${patches[$((10#${n:-1} - 1))]}
 		git -C "$dir" am --abort >/dev/null 2>&1 || true
-		printf 'error: the series does not apply: failed at "%s"\n' "$failed" >&2
+		printf 'error: the series does not apply: patches/%s fails\n' "${failed##*/}" >&2
 		tail -n 20 "$log" | sed 's/^/    /' >&2
 		printf 'full log: %s\n' "$log" >&2
 		exit 1

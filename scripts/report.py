@@ -59,8 +59,8 @@ def kunit_results(log, tree):
             with open(js.name) as f:
                 data = json.load(f)
         except (OSError, ValueError):
-            return None, text, []
-    suites, failures = [], []
+            return None, text, [], []
+    suites, failures, skips = [], [], []
 
     def walk(group, prefix):
         c = Counts()
@@ -80,7 +80,19 @@ def kunit_results(log, tree):
 
     for suite in data.get('sub_groups', []):
         suites.append((suite.get('name'), walk(suite, suite.get('name') + '.')))
-    return suites, text, failures
+    # The JSON leaves out suites skipped as a whole: take them from the
+    # top-level KTAP result lines of the kernel log.
+    known = {name for name, _ in suites}
+    with open(log, errors='replace') as f:
+        for line in f:
+            m = re.match(r'^\[ *[0-9.]+\] (?:not )?ok \d+ (\S+)\s*#\s*SKIP\s*(.*)$',
+                         line.rstrip())
+            if m and m.group(1) not in known:
+                c = Counts()
+                c.skipped = 1
+                suites.append((m.group(1), c))
+                skips.append((m.group(1), m.group(2).strip()))
+    return suites, text, failures, skips
 
 
 def tap_blocks(lines):
@@ -104,11 +116,15 @@ def tap_blocks(lines):
 def tap_results(body, rc):
     """Counts, failures and notes of one kselftest TAP block."""
     c, failures, notes = Counts(), [], []
-    plan, seen = None, 0
+    plan, seen, comments = None, 0, []
     for line in body:
+        if line.startswith('#'):
+            comments.append(line)
+            continue
         m = re.match(r'^1\.\.(\d+)(?:\s*#\s*SKIP\s*(.*))?$', line)
         if m:
             plan = int(m.group(1))
+            comments = []
             if plan == 0:
                 c.skipped += 1
                 notes.append(f'SKIP (whole suite): {m.group(2) or "no reason"}')
@@ -131,6 +147,10 @@ def tap_results(body, rc):
         else:
             c.failed += 1
             failures.append(f'not ok {name}')
+            # What the harness said about it: the failed expectation.
+            failures += [f'  {l}' for l in comments
+                         if re.search(r'Expected|FAIL|rc=|errno', l)][:5]
+        comments = []
     if plan is None:
         failures.append('no TAP plan line: the test did not run')
         c.failed += 1
@@ -176,7 +196,7 @@ def main():
 
     rows = []
     if args.kunit:
-        suites, text, kfail = kunit_results(args.log, args.tree)
+        suites, text, kfail, kskips = kunit_results(args.log, args.tree)
         if not suites:
             failures.append('no KUnit results in the log')
             total.failed += 1
@@ -185,6 +205,16 @@ def main():
                 rows.append(('kunit', name, c))
                 total.add(c)
             failures += [f'kunit {f}' for f in kfail]
+            for name, why in kskips:
+                print(f'  {label} kunit {name}: SKIP (whole suite): '
+                      f'{why or "no reason given: no test case of it is enabled"}')
+            if kfail:
+                # The tree's parser shows each failed expectation.
+                for l in text.splitlines():
+                    l = re.sub(r'^\[[0-9:]+\] ', '', l)
+                    if re.search(r'FAILED|Expected|^\s+\S.*==', l) and \
+                            not l.startswith('='):
+                        failures.append(f'kunit | {l}')
 
     blocks = tap_blocks(lines)
     for name in [n for n in args.expect.split(',') if n]:
