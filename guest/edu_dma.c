@@ -212,6 +212,9 @@ static int wait_fault_line(const char *before, char *line, size_t len)
 
 			while (hit > log && hit[-1] != '\n')
 				hit--;
+			/* drop the "<level>" of the raw log */
+			if (*hit == '<' && strchr(hit, '>') && strchr(hit, '>') < eol)
+				hit = strchr(hit, '>') + 1;
 			n = eol ? eol - hit : (int)strlen(hit);
 			snprintf(line, len, "%.*s", n, hit);
 			free(log);

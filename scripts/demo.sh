@@ -20,9 +20,10 @@ fi
 log=$LOGS/vm-x86_64-demo.log
 echo
 echo "---- what the program in the guest printed ----"
-sed -n '/^### TAP BEGIN edu_demo$/,/^### TAP END/p' "$log" | sed '1d;$d' |
-	grep -v '^TAP version\|^1\.\.' | sed 's/^# //'
+tr -d '\r' <"$log" | sed -n '/^### TAP BEGIN edu_demo$/,/^### TAP END/p' |
+	sed '1d;$d' | { grep -v '^TAP version\|^1\.\.' || true; } | sed 's/^# //'
 echo "---- the IOMMU driver's lines in the guest's kernel log ----"
-grep -E 'DMAR: \[DMA|DMAR: DRHD' "$log" | sed 's/^\[ *[0-9.]*\] //' || echo "(none)"
+tr -d '\r' <"$log" | grep -E '^\[ *[0-9.]+\] DMAR: (\[DMA|DRHD: handling)' | sed 's/^\[ *[0-9.]*\] //' ||
+	echo "(none)"
 echo "-----------------------------------------------"
 python3 "$TOP/scripts/report.py" --log "$log" --tree "$BUILD/linux" --expect edu_demo
