@@ -32,7 +32,7 @@ finish() {
 gate "series applies to the base" env FORCE=1 "$TOP/scripts/make-tree.sh" "$tree" || finish
 
 status "checkpatch --strict"
-while read -r line; do
+while IFS= read -r line; do
 	echo "$line"
 	case "$line" in
 	"ok "*) passed=$((passed + 1)) ;;

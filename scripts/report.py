@@ -190,8 +190,15 @@ def main():
     if failures:
         total.failed += 1
     if not any(l.startswith('### HARNESS END') for l in lines):
-        failures.append('the VM never reached "### HARNESS END" '
-                        '(hang, crash or timeout)')
+        running = [l[len('### RUN '):] for l in lines if l.startswith('### RUN ')]
+        where = f' while running {running[-1]}' if running else ' before /init ran a test'
+        timeout = [l for l in lines if l.startswith('### HARNESS TIMEOUT')]
+        if timeout:
+            failures.append(f'the VM hung{where}: killed by the harness '
+                            f'{timeout[-1].split(" ", 3)[-1]}')
+        else:
+            failures.append(f'the VM stopped{where}, without reaching '
+                            '"### HARNESS END"')
         total.failed += 1
 
     rows = []
@@ -235,7 +242,7 @@ def main():
         print(f'{label}: FAILED')
         for f in failures:
             print(f'    {f}')
-        if any(f.startswith('kernel:') or 'HARNESS END' in f or 'stopped early' in f
+        if any(f.startswith('kernel:') or f.startswith('the VM ') or 'stopped early' in f
                for f in failures):
             print(f'  last lines of {args.log}:')
             for l in lines[-40:]:

@@ -7,7 +7,7 @@
 #            x86_64-demo   as x86_64-vtd, running the edu demo (narrated)
 #            arm64-smmuv3  virt with SMMUv3 + edu: KUnit, kselftests, edu
 #   OUT      build directory of that architecture (default build/ARCH)
-# Environment: VM_TIMEOUT (seconds, default 600), KVM=1 to try KVM first
+# Environment: VM_TIMEOUT (seconds, default 300), KVM=1 to try KVM first
 # (probed with a real boot; TCG is used when it fails), VM_APPEND (extra
 # kernel command line).
 # Exit status: 0 when QEMU ran to the end, 124 on timeout.
@@ -20,7 +20,7 @@ arch=${profile%%-*}
 arch_setup "$arch"
 out=$(realpath "${2:-$BUILD/$arch}")
 log=$LOGS/vm-$profile.log
-timeout=${VM_TIMEOUT:-600}
+timeout=${VM_TIMEOUT:-300}
 [ -f "$out/kernel-image" ] && [ -f "$out/initramfs.cpio.gz" ] ||
 	die "$out has no kernel-image or initramfs; build them first"
 
@@ -66,6 +66,7 @@ fi
 rc=0; boot tcg "${tcg_cpu[@]}" || rc=$?
 if [ $rc -eq 124 ] || [ $rc -eq 137 ]; then
 	status "VM $profile timed out after ${timeout}s"
+	printf '\n### HARNESS TIMEOUT after %ss\n' "$timeout" >>"$log"
 	exit 124
 fi
 if [ $rc -ne 0 ]; then
