@@ -23,7 +23,7 @@ demo:
 	@scripts/demo.sh
 
 tree:
-	@scripts/make-tree.sh
+	@scripts/make-tree.sh  # WIP=1 also applies patches/wip/
 
 export:
 	@scripts/export.sh

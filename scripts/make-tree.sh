@@ -2,24 +2,28 @@
 # Make a git work tree of the base with patches/series applied, one commit
 # per patch.  Idempotent: a tree that already holds exactly the series is
 # left alone; a tree holding other commits is refused unless FORCE=1.
+# With WIP=1, patches/wip/series is applied on top (work in progress).
 # usage: scripts/make-tree.sh [DIR]      (default: build/linux)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 dir=${1:-$BUILD/linux}
-series=$TOP/patches/series
 log=$LOGS/tree-$(basename "$(dirname "$dir")")-$(basename "$dir").log
 
 "$TOP/scripts/fetch-base.sh"
 
 patches=()
-if [ -f "$series" ]; then
+read_series() {	# read_series DIR: append the patches DIR/series names
+	local p
+	[ -f "$1/series" ] || return 0
 	while read -r p _; do
 		case "$p" in ''|'#'*) continue ;; esac
-		[ -f "$TOP/patches/$p" ] || die "patches/series names $p, which does not exist"
-		patches+=("$TOP/patches/$p")
-	done <"$series"
-fi
+		[ -f "$1/$p" ] || die "$1/series names $p, which does not exist"
+		patches+=("$1/$p")
+	done <"$1/series"
+}
+read_series "$TOP/patches"
+[ "${WIP:-}" = 1 ] && read_series "$TOP/patches/wip"
 
 # patch-ids of the series and of base..HEAD, to compare content, not hashes.
 series_ids() {
