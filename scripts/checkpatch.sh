@@ -10,6 +10,9 @@ set -euo pipefail
 
 tree=${1:-$BUILD/linux}
 [ -x "$tree/scripts/checkpatch.pl" ] || die "$tree has no scripts/checkpatch.pl; run 'make tree' first"
+# checkpatch runs scripts/spdxcheck.py with "python3": make that Debian's,
+# which has the python3-ply and python3-git that deps.sh installs.
+export PATH=/usr/bin:$PATH
 log=$LOGS/checkpatch.log
 : >"$log"
 fail=0

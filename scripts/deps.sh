@@ -5,7 +5,7 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 pkgs=(make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio kmod
-      python3 perl xz-utils git ccache rsync
+      python3 python3-ply python3-git perl xz-utils git ccache rsync
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       qemu-system-x86 qemu-system-arm busybox-static)
 
