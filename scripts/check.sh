@@ -4,7 +4,8 @@
 # (KUnit, iommufd kselftests, edu DMA through the emulated IOMMU).  Ends with
 # one line "N passed, N failed, N skipped"; exits 1 on any failure.
 # usage: scripts/check.sh
-# Environment: ARCHES (default "x86_64 arm64"), VM_TIMEOUT, KVM=1.
+# Environment: ARCHES (default "x86_64 arm64"), VM_TIMEOUT, KVM=1,
+# BISECT_CHECK=0 to skip building each patch on its own.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -65,4 +66,16 @@ for arch in $arches; do
 		fi
 	done
 done
+
+# Every patch builds on its own (x86_64; the whole series built for both).
+if [ "${BISECT_CHECK:-1}" = 1 ]; then
+	status "building each patch of the series on its own (x86_64)"
+	while IFS= read -r line; do
+		echo "$line"
+		case "$line" in
+		"ok "*) passed=$((passed + 1)) ;;
+		"not ok "*) failed=$((failed + 1)) ;;
+		esac
+	done < <("$TOP/scripts/build-each.sh" x86_64 "$tree")
+fi
 finish
