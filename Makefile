@@ -1,7 +1,7 @@
 # iommufd fault delivery for Linux 6.12: the front door.
 # Each target is one script under scripts/; `make help` lists them.
 
-.PHONY: help check demo tree export build boot checkpatch clean distclean
+.PHONY: help check demo tree export build boot checkpatch bisect clean
 
 ARCH ?= x86_64
 PROFILE ?= $(if $(filter arm64,$(ARCH)),arm64-smmuv3,x86_64-mock)
@@ -13,7 +13,8 @@ help:
 	@echo "make export      patches/ from build/linux (base..HEAD)"
 	@echo "make build       build the work tree for ARCH=$(ARCH) (x86_64|arm64)"
 	@echo "make boot        build/ARCH in QEMU, PROFILE=$(PROFILE), with the report"
-	@echo "make checkpatch  checkpatch --strict on every patch"
+	@echo "make checkpatch  checkpatch --strict on every patch, kernel-doc on changed files"
+	@echo "make bisect      build every patch of build/linux on its own (ARCH=$(ARCH))"
 	@echo "make clean       remove build/ (keeps ~/.cache/iommufd-series)"
 
 check:
@@ -39,6 +40,10 @@ boot:
 
 checkpatch:
 	@scripts/checkpatch.sh
+	@scripts/kernel-doc-check.sh
+
+bisect:
+	@scripts/build-each.sh $(ARCH)
 
 clean:
 	rm -rf build

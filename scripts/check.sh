@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Everything a maintainer runs on the series: it applies to the base,
-# checkpatch --strict, the x86_64 and arm64 builds, and the tests in QEMU
+# checkpatch --strict, no new kernel-doc warning, the x86_64 and arm64 builds, and the tests in QEMU
 # (KUnit, iommufd kselftests, edu DMA through the emulated IOMMU).  Ends with
 # one line "N passed, N failed, N skipped"; exits 1 on any failure.
 # usage: scripts/check.sh
@@ -40,6 +40,13 @@ while IFS= read -r line; do
 	"not ok "*) failed=$((failed + 1)) ;;
 	esac
 done < <("$TOP/scripts/checkpatch.sh" "$tree")
+while IFS= read -r line; do
+	echo "$line"
+	case "$line" in
+	"ok "*) passed=$((passed + 1)) ;;
+	"not ok "*) failed=$((failed + 1)) ;;
+	esac
+done < <("$TOP/scripts/kernel-doc-check.sh" "$tree")
 
 for arch in $arches; do
 	out=$BUILD/check/$arch
