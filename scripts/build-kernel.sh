@@ -87,8 +87,10 @@ if [ ${#w1[@]} -gt 0 ]; then
 	status "W=1 build of ${#w1[@]} changed files ($arch)"
 	for o in "${w1[@]}"; do rm -f "$out/$o"; done
 	run_logged "$LOGS/build-$name-w1.log" kmake -j"$jobs" W=1 "${w1[@]}"
-	if grep -E 'warning:' "$LOGS/build-$name-w1.log" >&2; then
-		die "W=1 warnings in files the series changes; see $LOGS/build-$name-w1.log"
+	# Only warnings on lines the series adds or changes are its own.
+	if ! python3 "$TOP/scripts/new-warnings.py" "$tree" "$range" \
+		"$LOGS/build-$name-w1.log" >&2; then
+		die "W=1 warnings on lines the series changes; see $LOGS/build-$name-w1.log"
 	fi
 fi
 
