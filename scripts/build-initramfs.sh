@@ -56,6 +56,14 @@ file /bin/busybox $busybox 0755 0 0
 slink /bin/sh busybox 0777 0 0
 file /bin/iommufd $ks/iommufd 0755 0 0
 file /bin/iommufd_fail_nth $ks/iommufd_fail_nth 0755 0 0
+LIST
+# A test that a patch of the series adds (absent from earlier commits)
+for t in iommufd_edu; do
+	if [ -x "$ks/$t" ]; then
+		echo "file /bin/$t $ks/$t 0755 0 0" >>"$list"
+	fi
+done
+cat >>"$list" <<LIST
 file /bin/edu_dma $out/guest/edu_dma 0755 0 0
 LIST
 "$gen" "$list" | gzip -1 >"$out/initramfs.cpio.gz.tmp"
