@@ -33,7 +33,9 @@ kmake() {
 # 1. Configuration: the fragments merged onto allnoconfig, then checked.
 frags=("$TOP/configs/common.config" "$TOP/configs/$arch.config")
 cat "${frags[@]}" >"$out/fragment.config"
-if ! cmp -s "$out/fragment.config" "$out/fragment.config.used" || [ ! -f "$out/.config" ]; then
+# (BISECT=1: every commit, since a commit may add an option the fragment asks for)
+if ! cmp -s "$out/fragment.config" "$out/fragment.config.used" ||
+   [ ! -f "$out/.config" ] || [ "${BISECT:-}" = 1 ]; then
 	status "configure $arch ($name)"
 	run_logged "$LOGS/config-$name.log" \
 		kmake KCONFIG_ALLCONFIG="$out/fragment.config" allnoconfig
