@@ -5,6 +5,7 @@
 #   ARCH  x86_64 or arm64
 #   TREE  kernel work tree (default build/linux)
 #   OUT   build directory (default build/ARCH)
+# EXTRA_CONFIG="FRAGMENT..." merges more fragments (configs/debug.config).
 # BISECT=1 accepts options that the tree does not define yet (a commit in
 # the middle of the series); any other dropped option is an error.
 set -euo pipefail
@@ -32,6 +33,10 @@ kmake() {
 
 # 1. Configuration: the fragments merged onto allnoconfig, then checked.
 frags=("$TOP/configs/common.config" "$TOP/configs/$arch.config")
+# EXTRA_CONFIG: more fragments, e.g. configs/debug.config (lockdep)
+for f in ${EXTRA_CONFIG:-}; do
+	frags+=("$(realpath "$f")")
+done
 cat "${frags[@]}" >"$out/fragment.config"
 # (BISECT=1: every commit, since a commit may add an option the fragment asks for)
 if ! cmp -s "$out/fragment.config" "$out/fragment.config.used" ||
