@@ -22,6 +22,17 @@ gate() {	# gate NAME CMD...: one pass/fail item
 	echo "not ok $name"; failed=$((failed + 1)); return 1
 }
 
+tally() {	# tally CMD...: show CMD's output, count its ok / not ok lines
+	local line
+	while IFS= read -r line; do
+		echo "$line"
+		case "$line" in
+		"ok "*) passed=$((passed + 1)) ;;
+		"not ok "*) failed=$((failed + 1)) ;;
+		esac
+	done < <("$@")
+}
+
 finish() {
 	echo "check took $(( $(date +%s) - start ))s; logs in $LOGS"
 	echo "$passed passed, $failed failed, $skipped skipped"
@@ -33,20 +44,8 @@ finish() {
 gate "series applies to the base" env FORCE=1 "$TOP/scripts/make-tree.sh" "$tree" || finish
 
 status "checkpatch --strict"
-while IFS= read -r line; do
-	echo "$line"
-	case "$line" in
-	"ok "*) passed=$((passed + 1)) ;;
-	"not ok "*) failed=$((failed + 1)) ;;
-	esac
-done < <("$TOP/scripts/checkpatch.sh" "$tree")
-while IFS= read -r line; do
-	echo "$line"
-	case "$line" in
-	"ok "*) passed=$((passed + 1)) ;;
-	"not ok "*) failed=$((failed + 1)) ;;
-	esac
-done < <("$TOP/scripts/kernel-doc-check.sh" "$tree")
+tally "$TOP/scripts/checkpatch.sh" "$tree"
+tally "$TOP/scripts/kernel-doc-check.sh" "$tree"
 
 for arch in $arches; do
 	out=$BUILD/check/$arch
@@ -84,12 +83,6 @@ done
 # Every patch builds on its own (x86_64; the whole series built for both).
 if [ "${BISECT_CHECK:-1}" = 1 ]; then
 	status "building each patch of the series on its own (x86_64)"
-	while IFS= read -r line; do
-		echo "$line"
-		case "$line" in
-		"ok "*) passed=$((passed + 1)) ;;
-		"not ok "*) failed=$((failed + 1)) ;;
-		esac
-	done < <("$TOP/scripts/build-each.sh" x86_64 "$tree")
+	tally "$TOP/scripts/build-each.sh" x86_64 "$tree"
 fi
 finish
