@@ -16,6 +16,7 @@ arch=$1
 tree=$(realpath "${2:-$BUILD/linux}")
 out=${3:-$BUILD/$arch}
 arch_setup "$arch"
+"$TOP/scripts/deps.sh"
 [ -f "$tree/Makefile" ] || die "$tree is not a kernel tree; run 'make tree' first"
 mkdir -p "$out"
 out=$(realpath "$out")

@@ -54,19 +54,34 @@ for arch in $arches; do
 		continue
 	fi
 	case "$arch" in
-	x86_64) profiles="x86_64-mock:kunit:iommufd,iommufd_fail_nth x86_64-vtd::edu_dma" ;;
-	arm64)  profiles="arm64-smmuv3:kunit:iommufd,iommufd_fail_nth,edu_dma" ;;
+	x86_64)
+		# The VT-d boot (edu, the e1000 fault storm) runs a debug kernel:
+		# KASAN, lockdep and DEBUG_ATOMIC_SLEEP judge the fault paths.
+		dbg=$BUILD/check/$arch-debug
+		if ! gate "build $arch debug" env EXTRA_CONFIG="$TOP/configs/debug.config" \
+			"$TOP/scripts/build-kernel.sh" "$arch" "$tree" "$dbg" ||
+		   ! gate "initramfs $arch debug" "$TOP/scripts/build-initramfs.sh" "$arch" "$tree" "$dbg"; then
+			dbg=
+		fi
+		profiles="x86_64-mock:kunit:iommufd,iommufd_fail_nth:$out"
+		[ -n "$dbg" ] && profiles+=" x86_64-vtd::edu_dma:$dbg" ;;
+	arm64)  profiles="arm64-smmuv3:kunit:iommufd,iommufd_fail_nth,edu_dma:$out" ;;
 	esac
 	for p in $profiles; do
-		IFS=: read -r profile kunit expect <<<"$p"
-		# The end-to-end kselftest runs beside edu_dma, if the series has it
+		IFS=: read -r profile kunit expect kernel <<<"$p"
+		# The end-to-end kselftests run beside edu_dma, if the series has
+		# them; the e1000 storm needs VT-d
+		tests=iommufd_edu
+		[ "$profile" = x86_64-vtd ] && tests+=" iommufd_fault_storm"
 		case ",$expect," in
 		*,edu_dma,*)
-			if [ -x "$out/kselftest/iommu/iommufd_edu" ]; then
-				expect+=,iommufd_edu
-			fi ;;
+			for t in $tests; do
+				if [ -x "$kernel/kselftest/iommu/$t" ]; then
+					expect+=,$t
+				fi
+			done ;;
 		esac
-		"$TOP/scripts/run-vm.sh" "$profile" "$out" || true
+		"$TOP/scripts/run-vm.sh" "$profile" "$kernel" || true
 		counts=$LOGS/counts-$profile
 		rm -f "$counts"
 		python3 "$TOP/scripts/report.py" --log "$LOGS/vm-$profile.log" --tree "$tree" \

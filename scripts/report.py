@@ -29,6 +29,9 @@ PROBLEMS = [
     r'rcu: INFO: .* detected stalls',
     r'UBSAN: ',
     r'KASAN: ',
+    # lockdep's reports (PROVE_LOCKING, PROVE_RAW_LOCK_NESTING)
+    r'WARNING: (possible|suspicious|inconsistent|bad unlock|held lock)',
+    r'WARNING: .*lock.* detected',
 ]
 PROBLEM_RE = re.compile('|'.join(PROBLEMS))
 RESULT_RE = re.compile(r'^(not ok|ok) (\d+)( [^#]*)?(?:#\s*(\S+)\s*(.*))?$')

@@ -3,7 +3,8 @@
 # profiles below; the serial console goes to build/logs/vm-PROFILE.log.
 # usage: scripts/run-vm.sh PROFILE [OUT]
 #   PROFILE  x86_64-mock   q35, no emulated IOMMU: KUnit + iommufd kselftests
-#            x86_64-vtd    q35 + intel-iommu + edu: the edu DMA tests
+#            x86_64-vtd    q35 + intel-iommu + edu + e1000, two CPUs: the edu
+#                          DMA tests and the e1000 fault storm
 #            x86_64-demo   as x86_64-vtd, running the edu demo (narrated)
 #            arm64-smmuv3  virt with SMMUv3 + edu: KUnit, kselftests, edu
 #   OUT      build directory of that architecture (default build/ARCH)
@@ -21,6 +22,7 @@ arch_setup "$arch"
 out=$(realpath "${2:-$BUILD/$arch}")
 log=$LOGS/vm-$profile.log
 timeout=${VM_TIMEOUT:-300}
+smp=1
 [ -f "$out/kernel-image" ] && [ -f "$out/initramfs.cpio.gz" ] ||
 	die "$out has no kernel-image or initramfs; build them first"
 
@@ -29,11 +31,14 @@ case "$profile" in
 x86_64-mock)
 	machine=(-M q35)
 	append+=" harness.tests=kselftest" ;;
-x86_64-vtd|x86_64-demo)
+x86_64-vtd)
+	# The storm needs a second CPU: the fault interrupt's and the storm's
+	machine=(-M q35 -device intel-iommu,intremap=on -device edu -device e1000)
+	smp=2
+	append+=" kunit.enable=0 harness.tests=edu,storm" ;;
+x86_64-demo)
 	machine=(-M q35 -device intel-iommu,intremap=on -device edu)
-	append+=" kunit.enable=0"
-	[ "$profile" = x86_64-demo ] && append+=" harness.tests=demo" ||
-		append+=" harness.tests=edu" ;;
+	append+=" kunit.enable=0 harness.tests=demo" ;;
 arm64-smmuv3)
 	machine=(-M virt,gic-version=3,its=on,iommu=smmuv3 -device edu)
 	append+=" harness.tests=kselftest,edu" ;;
@@ -49,7 +54,7 @@ boot() {
 	rm -f "$log"
 	timeout -k 10 "$timeout" "$qemu" -nodefaults -no-user-config -no-reboot \
 		-display none -monitor none -serial "file:$log" \
-		"${machine[@]}" -accel "$accel" "$@" -smp 1 -m 2G \
+		"${machine[@]}" -accel "$accel" "$@" -smp "$smp" -m 2G \
 		-kernel "$out/kernel-image" -initrd "$out/initramfs.cpio.gz" \
 		-append "console=$console $append ${VM_APPEND:-}" \
 		</dev/null >"$LOGS/qemu-$profile.log" 2>&1
