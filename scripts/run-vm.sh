@@ -2,7 +2,8 @@
 # Boot a built kernel and initramfs in QEMU with one of the test machine
 # profiles below; the serial console goes to build/logs/vm-PROFILE.log.
 # usage: scripts/run-vm.sh PROFILE [OUT]
-#   PROFILE  x86_64-mock   q35, no emulated IOMMU: KUnit + iommufd kselftests
+#   PROFILE  x86_64-mock   q35, no emulated IOMMU, two CPUs: KUnit + iommufd
+#                          kselftests
 #            x86_64-vtd    q35 + intel-iommu + edu + e1000, two CPUs: the edu
 #                          DMA tests and the e1000 fault storm
 #            x86_64-demo   as x86_64-vtd, running the edu demo (narrated)
@@ -29,7 +30,9 @@ smp=1
 append="panic=-1 oops=panic harness.name=$profile"
 case "$profile" in
 x86_64-mock)
+	# Two CPUs: the race tests need their threads to really overlap
 	machine=(-M q35)
+	smp=2
 	append+=" harness.tests=kselftest" ;;
 x86_64-vtd)
 	# The storm needs a second CPU: the fault interrupt's and the storm's
