@@ -36,7 +36,7 @@ build:
 boot:
 	@scripts/run-vm.sh $(PROFILE) build/$(ARCH) || true
 	@python3 scripts/report.py --log build/logs/vm-$(PROFILE).log --tree build/linux \
-		$(if $(filter x86_64-vtd x86_64-demo,$(PROFILE)),,--kunit)
+		$(if $(filter x86_64-vtd x86_64-vtd-sm x86_64-demo,$(PROFILE)),,--kunit)
 
 checkpatch:
 	@scripts/checkpatch.sh

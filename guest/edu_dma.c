@@ -239,6 +239,8 @@ static int wait_fault_line(const char *before, char *line, size_t len)
 static const char *const reasons[] = {
 	"other", "device/context entry", "PASID table", "stage-1 walk",
 	"stage-1 permission", "stage-2 walk", "stage-2 permission",
+	"ATS invalidation", "permission, stage unknown",
+	"stage-2: not present or no permission",
 };
 
 /*
@@ -322,7 +324,8 @@ static void check_vevent(int fd)
 		    e.ev.perm & IOMMU_PGFAULT_PERM_WRITE ? "write" : "read",
 		    e.ev.flags & IOMMU_VEVENT_DECODED_PASID_VALID ? " with PASID" : "",
 		    (unsigned long long)e.ev.addr,
-		    e.ev.reason < 7 ? reasons[e.ev.reason] : "?");
+		    e.ev.reason < sizeof(reasons) / sizeof(reasons[0]) ?
+			    reasons[e.ev.reason] : "?");
 		say("  raw VT-d record: %016llx %016llx (fault reason 0x%02llx)",
 		    (unsigned long long)e.ev.raw[1], (unsigned long long)e.ev.raw[0],
 		    (unsigned long long)(e.ev.raw[1] >> 32) & 0xff);

@@ -55,16 +55,18 @@ for arch in $arches; do
 	fi
 	case "$arch" in
 	x86_64)
-		# The VT-d boot (edu, the e1000 fault storm) runs a debug kernel:
-		# KASAN, lockdep and DEBUG_ATOMIC_SLEEP judge the fault paths.
+		# The x86_64 boots run a debug kernel on two CPUs: KASAN, lockdep
+		# and DEBUG_ATOMIC_SLEEP judge the race tests and the fault paths
+		# (any splat fails the boot). The production build above is the
+		# W=1 and bisect reference.
 		dbg=$BUILD/check/$arch-debug
 		if ! gate "build $arch debug" env EXTRA_CONFIG="$TOP/configs/debug.config" \
 			"$TOP/scripts/build-kernel.sh" "$arch" "$tree" "$dbg" ||
 		   ! gate "initramfs $arch debug" "$TOP/scripts/build-initramfs.sh" "$arch" "$tree" "$dbg"; then
-			dbg=
+			continue
 		fi
-		profiles="x86_64-mock:kunit:iommufd,iommufd_fail_nth:$out"
-		[ -n "$dbg" ] && profiles+=" x86_64-vtd::edu_dma:$dbg" ;;
+		profiles="x86_64-mock:kunit:iommufd,iommufd_fail_nth:$dbg"
+		profiles+=" x86_64-vtd::edu_dma:$dbg x86_64-vtd-sm::edu_dma:$dbg" ;;
 	arm64)  profiles="arm64-smmuv3:kunit:iommufd,iommufd_fail_nth,edu_dma:$out" ;;
 	esac
 	for p in $profiles; do

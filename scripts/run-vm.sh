@@ -6,6 +6,7 @@
 #                          kselftests
 #            x86_64-vtd    q35 + intel-iommu + edu + e1000, two CPUs: the edu
 #                          DMA tests and the e1000 fault storm
+#            x86_64-vtd-sm as x86_64-vtd in scalable mode, edu only
 #            x86_64-demo   as x86_64-vtd, running the edu demo (narrated)
 #            arm64-smmuv3  virt with SMMUv3 + edu: KUnit, kselftests, edu
 #   OUT      build directory of that architecture (default build/ARCH)
@@ -39,6 +40,11 @@ x86_64-vtd)
 	machine=(-M q35 -device intel-iommu,intremap=on -device edu -device e1000)
 	smp=2
 	append+=" kunit.enable=0 harness.tests=edu,storm" ;;
+x86_64-vtd-sm)
+	# VT-d in scalable mode: the PASID-table paths of the fault decode
+	machine=(-M q35 -device intel-iommu,intremap=on,x-scalable-mode=on -device edu)
+	smp=2
+	append+=" intel_iommu=sm_on kunit.enable=0 harness.tests=edu" ;;
 x86_64-demo)
 	machine=(-M q35 -device intel-iommu,intremap=on -device edu)
 	append+=" kunit.enable=0 harness.tests=demo" ;;
