@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerate patches/ (format-patch output and a quilt series file) from
 # base..HEAD of the work tree.  Exporting an unchanged tree changes no file.
-# The cover letter, patches/0000-cover-letter.patch, is written by hand and
-# kept as it is.
+# The cover letter, patches/0000-cover-letter.patch, is written by hand;
+# only its patch count, shortlog and diffstat are refreshed here.
 # Work in progress: the first commit whose subject starts with "WIP" and
 # every commit after it go to patches/wip/ (with their own series file),
 # outside patches/series, so `make check` never applies them.
@@ -52,6 +52,10 @@ export_range() {
 
 export_range "base..$end" "$out"
 status "exported $(wc -l <"$out/series") patches to patches/"
+# The cover letter's shortlog, diffstat and patch count follow the series
+if [ -f "$out/0000-cover-letter.patch" ]; then
+	python3 "$TOP/scripts/cover-refresh.py" "$out/0000-cover-letter.patch" "$dir" "$end"
+fi
 if [ -n "$wip_first" ]; then
 	export_range "$end..HEAD" "$out/wip"
 	status "exported $(wc -l <"$out/wip/series") work-in-progress patches to patches/wip/"
