@@ -239,8 +239,8 @@ static int wait_fault_line(const char *before, char *line, size_t len)
 static const char *const reasons[] = {
 	"other", "device/context entry", "PASID table", "stage-1 walk",
 	"stage-1 permission", "stage-2 walk", "stage-2 permission",
-	"ATS invalidation", "permission, stage unknown",
-	"stage-2: not present or no permission",
+	"ATS invalidation", "stage-2: not present or no permission",
+	"permission, stage unknown",
 };
 
 /*
