@@ -7,7 +7,10 @@
 #   OUT   build directory (default build/ARCH)
 # EXTRA_CONFIG="FRAGMENT..." merges more fragments (configs/debug.config).
 # BISECT=1 accepts options that the tree does not define yet (a commit in
-# the middle of the series); any other dropped option is an error.
+# the middle of the series; any other dropped option is an error), and, as
+# the tree is a clean checkout, reconfigures only when a Kconfig file
+# changed and rebuilds the kselftests only when their sources or the uAPI
+# headers changed.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -39,14 +42,29 @@ for f in ${EXTRA_CONFIG:-}; do
 	frags+=("$(realpath "$f")")
 done
 cat "${frags[@]}" >"$out/fragment.config"
-# (BISECT=1: every commit, since a commit may add an option the fragment asks for)
+# Stamps, for BISECT=1 (a clean checkout of a commit): the index entries of
+# the paths a step depends on, as of the last time the step ran.
+KCONFIG_PATHS=('*Kconfig*' 'arch/*/Makefile')
+KSELFTEST_PATHS=(include/uapi 'arch/*/include/uapi' tools
+		 drivers/iommu/iommufd/iommufd_test.h)
+stamp_of() { git -C "$tree" ls-files -s -- "$@" | sha1sum; }
+stale() {	# stale STAMP PATH...: the PATHs differ from the STAMP
+	local file=$1; shift
+	[ "$(stamp_of "$@")" != "$(cat "$file" 2>/dev/null)" ]
+}
+record() { local file=$1; shift; stamp_of "$@" >"$file"; }
+# (BISECT=1: whenever a commit changes a Kconfig file, which may add an
+# option the fragment asks for)
 if ! cmp -s "$out/fragment.config" "$out/fragment.config.used" ||
-   [ ! -f "$out/.config" ] || [ "${BISECT:-}" = 1 ]; then
+   [ ! -f "$out/.config" ] ||
+   { [ "${BISECT:-}" = 1 ] && stale "$out/kconfig.stamp" "${KCONFIG_PATHS[@]}"; }; then
 	status "configure $arch ($name)"
+	rm -f "$out/kconfig.stamp"
 	run_logged "$LOGS/config-$name.log" \
 		kmake KCONFIG_ALLCONFIG="$out/fragment.config" allnoconfig
 	run_logged "$LOGS/config-$name.log.olddefconfig" kmake olddefconfig
 	cp "$out/fragment.config" "$out/fragment.config.used"
+	[ "${BISECT:-}" != 1 ] || record "$out/kconfig.stamp" "${KCONFIG_PATHS[@]}"
 fi
 bad=0
 while IFS= read -r line; do
@@ -73,7 +91,7 @@ while IFS= read -r line; do
 	esac
 done <"$out/fragment.config"
 if [ $bad -ne 0 ]; then
-	rm -f "$out/fragment.config.used"
+	rm -f "$out/fragment.config.used" "$out/kconfig.stamp"
 	die "configuration of $arch dropped options (see above); fix configs/"
 fi
 
@@ -103,14 +121,23 @@ if [ ${#w1[@]} -gt 0 ]; then
 fi
 
 # 4. uAPI headers and the iommu kselftests, static.
-status "build $arch uAPI headers and iommu kselftests"
-run_logged "$LOGS/headers-$name.log" kmake headers
-rm -rf "$out/kselftest"; mkdir -p "$out/kselftest/iommu"
-run_logged "$LOGS/kselftest-$name.log" \
-	make -C "$tree/tools/testing/selftests/iommu" OUTPUT="$out/kselftest/iommu" \
-		ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE" CC="${CROSS_COMPILE}gcc" \
-		KHDR_INCLUDES="-isystem $out/usr/include" LDFLAGS=-static
-if grep -E 'warning:' "$LOGS/kselftest-$name.log" >&2; then
-	die "warnings building the iommu kselftests; see $LOGS/kselftest-$name.log"
+if [ ! -f "$out/kselftest/iommu/.built" ] || [ "${BISECT:-}" != 1 ] ||
+   stale "$out/kselftest.stamp" "${KSELFTEST_PATHS[@]}"; then
+	rm -f "$out/kselftest.stamp"
+	status "build $arch uAPI headers and iommu kselftests"
+	run_logged "$LOGS/headers-$name.log" kmake headers
+	rm -rf "$out/kselftest"; mkdir -p "$out/kselftest/iommu"
+	run_logged "$LOGS/kselftest-$name.log" \
+		make -C "$tree/tools/testing/selftests/iommu" OUTPUT="$out/kselftest/iommu" \
+			ARCH="$KARCH" CROSS_COMPILE="$CROSS_COMPILE" \
+			CC="ccache ${CROSS_COMPILE}gcc" \
+			KHDR_INCLUDES="-isystem $out/usr/include" LDFLAGS=-static
+	if grep -E 'warning:' "$LOGS/kselftest-$name.log" >&2; then
+		die "warnings building the iommu kselftests; see $LOGS/kselftest-$name.log"
+	fi
+	touch "$out/kselftest/iommu/.built"
+	[ "${BISECT:-}" != 1 ] || record "$out/kselftest.stamp" "${KSELFTEST_PATHS[@]}"
+else
+	status "iommu kselftests and uAPI headers unchanged since the last commit built"
 fi
 status "built $arch: $out/kernel-image"
