@@ -237,10 +237,16 @@ static int wait_fault_line(const char *before, char *line, size_t len)
 /* IOMMU_VEVENTQ_ALLOC: the kernel headers have the vEVENTQ uAPI */
 #ifdef IOMMU_VEVENTQ_ALLOC
 static const char *const reasons[] = {
-	"other", "device/context entry", "PASID table", "stage-1 walk",
-	"stage-1 permission", "stage-2 walk", "stage-2 permission",
-	"ATS invalidation", "stage-2: not present or no permission",
-	"permission, stage unknown",
+	[IOMMU_VEVENT_REASON_OTHER] = "other",
+	[IOMMU_VEVENT_REASON_DEVICE_CONTEXT] = "device/context entry",
+	[IOMMU_VEVENT_REASON_PASID_TABLE] = "PASID table",
+	[IOMMU_VEVENT_REASON_S1_WALK] = "stage-1 walk",
+	[IOMMU_VEVENT_REASON_S1_PERM] = "stage-1 permission",
+	[IOMMU_VEVENT_REASON_S2_WALK] = "stage-2 walk",
+	[IOMMU_VEVENT_REASON_S2_PERM] = "stage-2 permission",
+	[IOMMU_VEVENT_REASON_S2_NO_ACCESS] =
+		"stage-2: not present or no permission",
+	[IOMMU_VEVENT_REASON_PERM] = "permission, stage unknown",
 };
 
 /*
@@ -324,8 +330,8 @@ static void check_vevent(int fd)
 		    e.ev.perm & IOMMU_PGFAULT_PERM_WRITE ? "write" : "read",
 		    e.ev.flags & IOMMU_VEVENT_DECODED_PASID_VALID ? " with PASID" : "",
 		    (unsigned long long)e.ev.addr,
-		    e.ev.reason < sizeof(reasons) / sizeof(reasons[0]) ?
-			    reasons[e.ev.reason] : "?");
+		    e.ev.reason < sizeof(reasons) / sizeof(reasons[0]) &&
+			    reasons[e.ev.reason] ? reasons[e.ev.reason] : "?");
 		say("  raw VT-d record: %016llx %016llx (fault reason 0x%02llx)",
 		    (unsigned long long)e.ev.raw[1], (unsigned long long)e.ev.raw[0],
 		    (unsigned long long)(e.ev.raw[1] >> 32) & 0xff);

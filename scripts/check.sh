@@ -49,6 +49,13 @@ tally "$TOP/scripts/kernel-doc-check.sh" "$tree"
 
 for arch in $arches; do
 	out=$BUILD/check/$arch
+	# Every patch builds on its own (x86_64; the whole series is built
+	# for both). In the tree and build directory of the x86_64 build,
+	# which then only rebuilds what the last commit changed.
+	if [ "$arch" = x86_64 ] && [ "${BISECT_CHECK:-1}" = 1 ]; then
+		status "building each patch of the series on its own (x86_64)"
+		tally env INPLACE=1 "$TOP/scripts/build-each.sh" x86_64 "$tree" "$out"
+	fi
 	gate "build $arch" "$TOP/scripts/build-kernel.sh" "$arch" "$tree" "$out" || continue
 	# (x86_64 boots the debug kernel only, below)
 	if [ "$arch" != x86_64 ] &&
@@ -99,9 +106,4 @@ for arch in $arches; do
 	done
 done
 
-# Every patch builds on its own (x86_64; the whole series built for both).
-if [ "${BISECT_CHECK:-1}" = 1 ]; then
-	status "building each patch of the series on its own (x86_64)"
-	tally "$TOP/scripts/build-each.sh" x86_64 "$tree"
-fi
 finish
