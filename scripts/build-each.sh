@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Build every commit of the series on its own, so that the series bisects:
-# the kernel (with W=1 on the files each commit changes), its headers and
-# the iommu kselftests, incrementally in one build directory.
+# vmlinux (with W=1: a warning on a line the commit changes fails it), its
+# headers and the iommu kselftests, incrementally in one build directory.
 # usage: scripts/build-each.sh ARCH [TREE [OUT]]
 #   TREE  default build/linux; OUT default TREE/../bisect-ARCH
 # By default the commits are checked out in a worktree of TREE beside it.

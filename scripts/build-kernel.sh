@@ -95,32 +95,28 @@ if [ $bad -ne 0 ]; then
 	die "configuration of $arch dropped options (see above); fix configs/"
 fi
 
-# 2. The kernel.
-status "build $arch kernel ($name, -j$jobs, log $log)"
-run_logged "$log" kmake -j"$jobs" all
-cp "$out/$IMAGE" "$out/kernel-image"
-
-# 3. W=1 on every C file of the kernel that the series changes.
-# (BISECT=1: the files of the checked-out commit only)
+# 2. The kernel, with W=1. Only warnings on lines the series adds or
+# changes are its own; the C files it changes are compiled again, so that
+# their warnings are in this build's log. (BISECT=1: the checked-out
+# commit's lines, and only vmlinux: its files were touched by the checkout.)
 range=base..HEAD
-[ "${BISECT:-}" = 1 ] && range=HEAD~1..HEAD
-changed=$(git -C "$tree" diff --name-only "$range" -- '*.c' 2>/dev/null | grep -v '^tools/\|^samples/\|^scripts/' || true)
-w1=()
-for f in $changed; do
-	[ -f "$out/${f%.c}.o" ] && w1+=("${f%.c}.o")
-done
-if [ ${#w1[@]} -gt 0 ]; then
-	status "W=1 build of ${#w1[@]} changed files ($arch)"
-	for o in "${w1[@]}"; do rm -f "$out/$o"; done
-	run_logged "$LOGS/build-$name-w1.log" kmake -j"$jobs" W=1 "${w1[@]}"
-	# Only warnings on lines the series adds or changes are its own.
-	if ! python3 "$TOP/scripts/new-warnings.py" "$tree" "$range" \
-		"$LOGS/build-$name-w1.log" >&2; then
-		die "W=1 warnings on lines the series changes; see $LOGS/build-$name-w1.log"
-	fi
+target=all
+if [ "${BISECT:-}" = 1 ]; then
+	range=HEAD~1..HEAD
+	target=vmlinux
+else
+	changed=$(git -C "$tree" diff --name-only "$range" -- '*.c' |
+		  grep -v '^tools/\|^samples/\|^scripts/' || true)
+	for f in $changed; do rm -f "$out/${f%.c}.o"; done
 fi
+status "build $arch kernel ($name, -j$jobs, W=1, log $log)"
+run_logged "$log" kmake -j"$jobs" W=1 "$target"
+if ! python3 "$TOP/scripts/new-warnings.py" "$tree" "$range" "$log" >&2; then
+	die "W=1 warnings on lines the series changes; see $log"
+fi
+[ "$target" = vmlinux ] || cp "$out/$IMAGE" "$out/kernel-image"
 
-# 4. uAPI headers and the iommu kselftests, static.
+# 3. uAPI headers and the iommu kselftests, static.
 if [ ! -f "$out/kselftest/iommu/.built" ] || [ "${BISECT:-}" != 1 ] ||
    stale "$out/kselftest.stamp" "${KSELFTEST_PATHS[@]}"; then
 	rm -f "$out/kselftest.stamp"
@@ -140,4 +136,4 @@ if [ ! -f "$out/kselftest/iommu/.built" ] || [ "${BISECT:-}" != 1 ] ||
 else
 	status "iommu kselftests and uAPI headers unchanged since the last commit built"
 fi
-status "built $arch: $out/kernel-image"
+status "built $arch: $out/$target"
