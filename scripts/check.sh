@@ -49,33 +49,33 @@ tally "$TOP/scripts/kernel-doc-check.sh" "$tree"
 
 for arch in $arches; do
 	out=$BUILD/check/$arch
-	# Every patch builds on its own (x86_64; the whole series is built
-	# for both). In the tree and build directory of the x86_64 build,
-	# which then only rebuilds what the last commit changed.
+	extra=
+	# x86_64 builds one kernel, the debug one (configs/debug.config: KASAN,
+	# lockdep with raw lock nesting, DEBUG_ATOMIC_SLEEP): every patch on its
+	# own, W=1, and the boots, on two CPUs, so that the race tests run in
+	# parallel and any splat fails the boot. A production build beside it
+	# would cost a fresh machine one more whole kernel build and check
+	# nothing the debug build does not.
+	if [ "$arch" = x86_64 ]; then
+		out=$BUILD/check/$arch-debug
+		extra=$TOP/configs/debug.config
+	fi
+	# Every patch builds on its own (x86_64; the whole series is built for
+	# both), in the tree and build directory of the x86_64 build, which
+	# then only rebuilds what the last commit changed.
 	if [ "$arch" = x86_64 ] && [ "${BISECT_CHECK:-1}" = 1 ]; then
-		status "building each patch of the series on its own (x86_64)"
-		tally env INPLACE=1 "$TOP/scripts/build-each.sh" x86_64 "$tree" "$out"
+		status "building each patch of the series on its own (x86_64 debug)"
+		tally env EXTRA_CONFIG="$extra" INPLACE=1 \
+			"$TOP/scripts/build-each.sh" x86_64 "$tree" "$out"
 	fi
-	gate "build $arch" "$TOP/scripts/build-kernel.sh" "$arch" "$tree" "$out" || continue
-	# (x86_64 boots the debug kernel only, below)
-	if [ "$arch" != x86_64 ] &&
-	   ! gate "initramfs $arch" "$TOP/scripts/build-initramfs.sh" "$arch" "$tree" "$out"; then
+	gate "build $arch${extra:+ (debug)}" env EXTRA_CONFIG="$extra" \
+		"$TOP/scripts/build-kernel.sh" "$arch" "$tree" "$out" || continue
+	gate "initramfs $arch" "$TOP/scripts/build-initramfs.sh" "$arch" "$tree" "$out" ||
 		continue
-	fi
 	case "$arch" in
 	x86_64)
-		# The x86_64 boots run a debug kernel on two CPUs: KASAN, lockdep
-		# and DEBUG_ATOMIC_SLEEP judge the race tests and the fault paths
-		# (any splat fails the boot). The production build above is the
-		# W=1 and bisect reference.
-		dbg=$BUILD/check/$arch-debug
-		if ! gate "build $arch debug" env EXTRA_CONFIG="$TOP/configs/debug.config" \
-			"$TOP/scripts/build-kernel.sh" "$arch" "$tree" "$dbg" ||
-		   ! gate "initramfs $arch debug" "$TOP/scripts/build-initramfs.sh" "$arch" "$tree" "$dbg"; then
-			continue
-		fi
-		profiles="x86_64-mock:kunit:iommufd,iommufd_fail_nth:$dbg"
-		profiles+=" x86_64-vtd::edu_dma:$dbg x86_64-vtd-sm::edu_dma:$dbg" ;;
+		profiles="x86_64-mock:kunit:iommufd,iommufd_fail_nth:$out"
+		profiles+=" x86_64-vtd::edu_dma:$out x86_64-vtd-sm::edu_dma:$out" ;;
 	arm64)  profiles="arm64-smmuv3:kunit:iommufd,iommufd_fail_nth,edu_dma:$out" ;;
 	esac
 	for p in $profiles; do
