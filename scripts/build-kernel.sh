@@ -10,7 +10,9 @@
 # the middle of the series; any other dropped option is an error), and, as
 # the tree is a clean checkout, reconfigures only when a Kconfig file
 # changed and rebuilds the kselftests only when their sources or the uAPI
-# headers changed.
+# headers changed. With BISECT=1, BISECT_TARGETS="DIR/ ..." builds those
+# make targets instead of vmlinux, and BISECT_KSELFTESTS=0 skips the
+# headers and kselftests.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
@@ -103,18 +105,23 @@ range=base..HEAD
 target=all
 if [ "${BISECT:-}" = 1 ]; then
 	range=HEAD~1..HEAD
-	target=vmlinux
+	target=${BISECT_TARGETS:-vmlinux}
 else
 	changed=$(git -C "$tree" diff --name-only "$range" -- '*.c' |
 		  grep -v '^tools/\|^samples/\|^scripts/' || true)
 	for f in $changed; do rm -f "$out/${f%.c}.o"; done
 fi
 status "build $arch kernel ($name, -j$jobs, W=1, log $log)"
-run_logged "$log" kmake -j"$jobs" W=1 "$target"
+# shellcheck disable=SC2086 # BISECT_TARGETS is a list of make targets
+run_logged "$log" kmake -j"$jobs" W=1 $target
 if ! python3 "$TOP/scripts/new-warnings.py" "$tree" "$range" "$log" >&2; then
 	die "W=1 warnings on lines the series changes; see $log"
 fi
-[ "$target" = vmlinux ] || cp "$out/$IMAGE" "$out/kernel-image"
+[ "${BISECT:-}" = 1 ] || cp "$out/$IMAGE" "$out/kernel-image"
+if [ "${BISECT:-}" = 1 ] && [ "${BISECT_KSELFTESTS:-1}" = 0 ]; then
+	status "built $arch: $target"
+	exit 0
+fi
 
 # 3. uAPI headers and the iommu kselftests, static.
 if [ ! -f "$out/kselftest/iommu/.built" ] || [ "${BISECT:-}" != 1 ] ||

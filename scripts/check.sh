@@ -68,6 +68,16 @@ for arch in $arches; do
 		tally env EXTRA_CONFIG="$extra" INPLACE=1 \
 			"$TOP/scripts/build-each.sh" x86_64 "$tree" "$out"
 	fi
+	# arm64: the iommu and vfio code of every patch, the only code the
+	# series changes that an arm64 build compiles differently (its
+	# kselftests and the rest of the kernel are checked on x86_64), in
+	# the arm64 build directory, before the whole series is built there.
+	if [ "$arch" = arm64 ] && [ "${BISECT_CHECK:-1}" = 1 ]; then
+		status "building the iommu and vfio code of each patch on its own (arm64)"
+		tally env INPLACE=1 BISECT_TARGETS="drivers/iommu/ drivers/vfio/" \
+			BISECT_KSELFTESTS=0 \
+			"$TOP/scripts/build-each.sh" arm64 "$tree" "$out"
+	fi
 	gate "build $arch${extra:+ (debug)}" env EXTRA_CONFIG="$extra" \
 		"$TOP/scripts/build-kernel.sh" "$arch" "$tree" "$out" || continue
 	gate "initramfs $arch" "$TOP/scripts/build-initramfs.sh" "$arch" "$tree" "$out" ||
