@@ -1,7 +1,7 @@
 # iommufd fault delivery for Linux 6.12: the front door.
 # Each target is one script under scripts/; `make help` lists them.
 
-.PHONY: help check demo tree export build boot checkpatch bisect clean
+.PHONY: help check demo bench tree export build boot checkpatch bisect clean
 
 ARCH ?= x86_64
 PROFILE ?= $(if $(filter arm64,$(ARCH)),arm64-smmuv3,x86_64-mock)
@@ -9,6 +9,7 @@ PROFILE ?= $(if $(filter arm64,$(ARCH)),arm64-smmuv3,x86_64-mock)
 help:
 	@echo "make check       the series applies, checkpatch, both builds, all tests in QEMU"
 	@echo "make demo        boot x86_64 with VT-d + edu and show a DMA fault"
+	@echo "make bench       fault delivery cost, patched against the base (not a test)"
 	@echo "make tree        build/linux: the base plus patches/series as commits"
 	@echo "make export      patches/ from build/linux (base..HEAD)"
 	@echo "make build       build the work tree for ARCH=$(ARCH) (x86_64|arm64)"
@@ -22,6 +23,9 @@ check:
 
 demo:
 	@scripts/demo.sh
+
+bench:
+	@scripts/bench.sh
 
 tree:
 	@scripts/make-tree.sh  # WIP=1 also applies patches/wip/

@@ -41,6 +41,11 @@ mkdir -p "$out/guest"
 run_logged "$LOGS/guest-$arch.log" \
 	"$TARGET_CC" -O2 -Wall -Wextra -Werror -static -isystem "$out/usr/include" \
 		-o "$out/guest/edu_dma" "$TOP/guest/edu_dma.c"
+# (make bench's program: it uses the mock driver's test commands)
+run_logged "$LOGS/guest-bench-$arch.log" \
+	"$TARGET_CC" -O2 -Wall -Wextra -Werror -static -isystem "$out/usr/include" \
+		-I "$tree/drivers/iommu/iommufd" \
+		-o "$out/guest/iommufd_bench" "$TOP/guest/iommufd_bench.c" -lpthread
 
 ks=$out/kselftest/iommu
 list=$out/initramfs.list
@@ -65,6 +70,7 @@ for t in iommufd_edu iommufd_fault_storm; do
 done
 cat >>"$list" <<LIST
 file /bin/edu_dma $out/guest/edu_dma 0755 0 0
+file /bin/iommufd_bench $out/guest/iommufd_bench 0755 0 0
 LIST
 "$gen" "$list" | gzip -1 >"$out/initramfs.cpio.gz.tmp"
 mv "$out/initramfs.cpio.gz.tmp" "$out/initramfs.cpio.gz"

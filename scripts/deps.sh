@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Install the Debian packages the harness needs, if any are missing.
-# usage: scripts/deps.sh
+# usage: scripts/deps.sh [PACKAGE...]   (more packages, e.g. make bench's)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 
 pkgs=(make gcc libc6-dev flex bison bc libelf-dev libssl-dev cpio kmod
       python3 python3-ply python3-git perl xz-utils git ccache rsync
       gcc-aarch64-linux-gnu libc6-dev-arm64-cross
-      qemu-system-x86 qemu-system-arm busybox-static)
+      qemu-system-x86 qemu-system-arm busybox-static "$@")
 
 missing=()
 for p in "${pkgs[@]}"; do

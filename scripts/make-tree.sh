@@ -2,7 +2,8 @@
 # Make a git work tree of the base with patches/series applied, one commit
 # per patch.  Idempotent: a tree that already holds exactly the series is
 # left alone; a tree holding other commits is refused unless FORCE=1.
-# With WIP=1, patches/wip/series is applied on top (work in progress).
+# With WIP=1, patches/wip/series is applied on top (work in progress);
+# with UPTO=N, only the first N patches of patches/series are.
 # usage: scripts/make-tree.sh [DIR]      (default: build/linux)
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
@@ -23,6 +24,7 @@ read_series() {	# read_series DIR: append the patches DIR/series names
 	done <"$1/series"
 }
 read_series "$TOP/patches"
+[ -z "${UPTO:-}" ] || patches=("${patches[@]:0:$UPTO}")
 [ "${WIP:-}" = 1 ] && read_series "$TOP/patches/wip"
 
 # patch-ids of the series and of base..HEAD, to compare content, not hashes.
