@@ -9,6 +9,7 @@ PROFILE ?= $(if $(filter arm64,$(ARCH)),arm64-smmuv3,x86_64-mock)
 help:
 	@echo "make check       the series applies, checkpatch, both builds, all tests in QEMU"
 	@echo "make demo        boot x86_64 with VT-d + edu and show a DMA fault"
+	@echo "                 (ARCH=arm64: SMMUv3 + edu)"
 	@echo "make bench       fault delivery cost, patched against the base (not a test)"
 	@echo "make tree        build/linux: the base plus patches/series as commits"
 	@echo "make export      patches/ from build/linux (base..HEAD)"
@@ -22,7 +23,7 @@ check:
 	@scripts/check.sh
 
 demo:
-	@scripts/demo.sh
+	@scripts/demo.sh $(ARCH)
 
 bench:
 	@scripts/bench.sh

@@ -9,6 +9,7 @@
 #            x86_64-vtd-sm as x86_64-vtd in scalable mode, edu only
 #            x86_64-demo   as x86_64-vtd, running the edu demo (narrated)
 #            arm64-smmuv3  virt with SMMUv3 + edu: KUnit, kselftests, edu
+#            arm64-demo    as arm64-smmuv3, running the edu demo (narrated)
 #            x86_64-bench  q35, no emulated IOMMU, two CPUs: make bench's
 #                          program on the mock driver, no KUnit
 #   OUT      build directory of that architecture (default build/ARCH)
@@ -59,6 +60,9 @@ x86_64-bench)
 arm64-smmuv3)
 	machine=(-M virt,gic-version=3,its=on,iommu=smmuv3 -device edu)
 	append+=" harness.tests=kselftest,edu" ;;
+arm64-demo)
+	machine=(-M virt,gic-version=3,its=on,iommu=smmuv3 -device edu)
+	append+=" kunit.enable=0 harness.tests=demo" ;;
 *) die "unknown profile '$profile'" ;;
 esac
 case "$arch" in
