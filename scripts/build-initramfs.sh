@@ -63,7 +63,7 @@ file /bin/iommufd $ks/iommufd 0755 0 0
 file /bin/iommufd_fail_nth $ks/iommufd_fail_nth 0755 0 0
 LIST
 # A test that a patch of the series adds (absent from earlier commits)
-for t in iommufd_edu iommufd_fault_storm; do
+for t in iommufd_edu iommufd_fault_storm iommufd_smmuv3_nested; do
 	if [ -x "$ks/$t" ]; then
 		echo "file /bin/$t $ks/$t 0755 0 0" >>"$list"
 	fi

@@ -94,6 +94,7 @@ for arch in $arches; do
 		# them; the e1000 storm needs VT-d
 		tests=iommufd_edu
 		[ "$profile" = x86_64-vtd ] && tests+=" iommufd_fault_storm"
+		[ "$profile" = arm64-smmuv3 ] && tests+=" iommufd_smmuv3_nested"
 		case ",$expect," in
 		*,edu_dma,*)
 			for t in $tests; do

@@ -59,7 +59,7 @@ x86_64-bench)
 	append+=" idle=poll kunit.enable=0 harness.tests=bench" ;;
 arm64-smmuv3)
 	machine=(-M virt,gic-version=3,its=on,iommu=smmuv3 -device edu)
-	append+=" harness.tests=kselftest,edu" ;;
+	append+=" harness.tests=kselftest,edu,nested" ;;
 arm64-demo)
 	machine=(-M virt,gic-version=3,its=on,iommu=smmuv3 -device edu)
 	append+=" kunit.enable=0 harness.tests=demo" ;;
